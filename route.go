@@ -1,0 +1,123 @@
+package registry
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/mcpshard/registry/hashing"
+)
+
+// RouteToServer delivers msg to server serverID through its handle, as
+// sent by transport fromTransportID (passed to an [OriginWriter] handle,
+// otherwise unused). It is one lookup and one Write, with no lock and no
+// allocation of its own; it blocks only as long as the handle's Write.
+//
+// It fails with an [*IDError] naming serverID that wraps
+// [ErrServerNotFound] (and so [ErrNotFound]), [ErrClosed],
+// [ErrNilContext], the handle's own error, or a [*PanicError] if the
+// handle panicked.
+func (r *Registry[M, S, T]) RouteToServer(ctx context.Context, serverID, fromTransportID string, msg M) error {
+	if err := r.routable(ctx); err != nil {
+		return idErr("route", kindServer, serverID, err)
+	}
+	s, ok := r.FindServer(serverID)
+	if !ok {
+		return idErr("route", kindServer, serverID, ErrServerNotFound)
+	}
+	if err := r.deliver(ctx, &s.core.key, s.core.handle, s.core.origin, fromTransportID, msg); err != nil {
+		return idErr("route", kindServer, serverID, err)
+	}
+	return nil
+}
+
+// RouteToTransport delivers msg to transport transportID, as sent by
+// server fromServerID. Its costs and errors are those of
+// [Registry.RouteToServer], with [ErrTransportNotFound].
+func (r *Registry[M, S, T]) RouteToTransport(ctx context.Context, transportID, fromServerID string, msg M) error {
+	if err := r.routable(ctx); err != nil {
+		return idErr("route", kindTransport, transportID, err)
+	}
+	t, ok := r.FindTransport(transportID)
+	if !ok {
+		return idErr("route", kindTransport, transportID, ErrTransportNotFound)
+	}
+	if err := r.deliver(ctx, &t.core.key, t.core.handle, t.core.origin, fromServerID, msg); err != nil {
+		return idErr("route", kindTransport, transportID, err)
+	}
+	return nil
+}
+
+// BroadcastResult reports a [Registry.Broadcast].
+type BroadcastResult struct {
+	// Delivered counts the transports whose Write returned nil.
+	Delivered int
+	// Failed lists the others, each with its error: the handle's own, or
+	// a [*PanicError].
+	Failed []Failure
+}
+
+// Failure is one transport a broadcast could not deliver to.
+type Failure struct {
+	TransportID string
+	Err         error
+}
+
+// Broadcast writes msg, as sent by serverID, to every transport bound to
+// server serverID when the call starts: it reads one snapshot of the
+// server's set with an atomic load and holds no lock while handles run.
+// Transports bound or unbound during the call are neither added nor
+// skipped. A failing or panicking handle is reported in the result and
+// never stops delivery to the others; a slow one delays them, so wrap
+// slow peers in a [Mailbox]. Writes run one after another on the
+// caller's goroutine.
+//
+// It allocates only to report failures. It fails with [ErrServerNotFound],
+// [ErrClosed] or [ErrNilContext] in an [*IDError] before writing anything.
+func (r *Registry[M, S, T]) Broadcast(ctx context.Context, serverID string, msg M) (BroadcastResult, error) {
+	if err := r.routable(ctx); err != nil {
+		return BroadcastResult{}, idErr("broadcast", kindServer, serverID, err)
+	}
+	s, ok := r.FindServer(serverID)
+	if !ok {
+		return BroadcastResult{}, idErr("broadcast", kindServer, serverID, ErrServerNotFound)
+	}
+
+	var res BroadcastResult
+	s.core.members.Load().Range(func(t *transportCore[M]) bool {
+		err := r.deliver(ctx, &t.key, t.handle, t.origin, serverID, msg)
+		if err != nil {
+			res.Failed = append(res.Failed, Failure{t.key.ID, err})
+		} else {
+			res.Delivered++
+		}
+		return true
+	})
+	return res, nil
+}
+
+func (r *Registry[M, S, T]) routable(ctx context.Context) error {
+	if ctx == nil {
+		return ErrNilContext
+	}
+	if r.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
+// deliver calls the handle, recovering a panic as a *PanicError.
+func (r *Registry[M, S, T]) deliver(ctx context.Context, to *hashing.Key, h Handle[M], o OriginWriter[M], from string, msg M) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &PanicError{Value: p}
+			if r.logger != nil {
+				r.logger.Warn("registry: handle panicked",
+					slog.String("id", to.ID), slog.Any("panic", p))
+			}
+		}
+	}()
+	if o != nil {
+		return o.WriteFrom(ctx, from, msg)
+	}
+	return h.Write(ctx, msg)
+}
