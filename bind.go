@@ -11,18 +11,21 @@ import (
 // bound to is a no-op.
 //
 // A Bind racing the server's removal never leaves the transport bound to
-// a gone server: Bind adds the transport to the server's set before it
-// points the transport at the server, holding the transport's lock, and
-// the removal closes the set before it takes that lock to unbind each
-// member. So either the add fails (and Bind returns [ErrServerNotFound])
-// or the removal finds the transport and unbinds it after Bind returns.
+// a gone server. Holding the transport's lock, Bind adds the transport to
+// the server's set, then checks the server's dead flag, then points the
+// transport at the server. The removal sets the flag, then loads the set
+// and unbinds each member under its lock. Atomics are sequentially
+// consistent, so either Bind sees the flag (and undoes its add, returning
+// [ErrServerNotFound]) or the removal's load sees the transport and,
+// waiting for the lock, unbinds it after Bind returns. TestRaceBindUnregisterServer
+// exercises both outcomes.
 //
 // A rebinding switches [Registry.ServerOf] from the old server to the new
 // one in one atomic store; a broadcast racing it may reach the moving
 // transport from the old server, the new one, or both.
 //
 // It costs two lookups, the transport's lock and a copy of one path of
-// each server's set (about 80 pointers, whatever the set's size). It
+// each server's set (under 200 words, whatever the set's size). It
 // fails with [ErrTransportNotFound], [ErrServerNotFound] or [ErrClosed],
 // each in an [*IDError].
 func (r *Registry[M, S, T]) Bind(transportID, serverID string) error {
@@ -48,10 +51,9 @@ func (r *Registry[M, S, T]) Bind(transportID, serverID string) error {
 	if old == &s.core {
 		return nil
 	}
-	if !s.core.members.Add(tc.key.Hash, tc) {
+	if !join(&s.core, tc) {
 		return idErr("bind", kindServer, serverID, ErrServerNotFound)
 	}
-	tc.bound.Store(&s.core)
 	if old != nil {
 		old.members.Remove(tc.key.Hash, tc)
 	}
@@ -62,11 +64,22 @@ func (r *Registry[M, S, T]) Bind(transportID, serverID string) error {
 // caller holds its lock.
 func (r *Registry[M, S, T]) bindUnpublished(tc *transportCore[M], serverID string) error {
 	s, ok := r.FindServer(serverID)
-	if !ok || !s.core.members.Add(tc.key.Hash, tc) {
+	if !ok || !join(&s.core, tc) {
 		return idErr("register", kindServer, serverID, ErrServerNotFound)
 	}
-	tc.bound.Store(&s.core)
 	return nil
+}
+
+// join adds tc to s's set and points tc at s, unless s is being removed.
+// The caller holds tc.mu.
+func join[M any](s *serverCore[M], tc *transportCore[M]) bool {
+	s.members.Add(tc.key.Hash, tc)
+	if s.dead.Load() {
+		s.members.Remove(tc.key.Hash, tc)
+		return false
+	}
+	tc.bound.Store(s)
+	return true
 }
 
 // Unbind unbinds transport transportID from its server. Unbinding an

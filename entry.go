@@ -28,10 +28,12 @@ type serverCore[M any] struct {
 	handle Handle[M]
 	origin OriginWriter[M] // handle as an OriginWriter, or nil
 
-	// members holds the bound transports. Bind adds with CAS; the
-	// server's removal closes it (shard.Members.Close), after which no
-	// Add succeeds, and then unbinds each member it returned.
+	// members holds the bound transports; Bind adds with CAS.
 	members shard.Members[transportCore[M]]
+	// dead is set by the server's removal before it loads members to
+	// unbind them; Bind checks it after its Add (see Bind for why that
+	// order leaves no transport bound to a gone server).
+	dead atomic.Bool
 }
 
 // ID returns the server's ID.

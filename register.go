@@ -184,9 +184,11 @@ func (r *Registry[M, S, T]) removeServer(s *Server[M, S]) bool {
 	}
 	s.detach()
 
-	// After Close, no Bind can add to the set; each transport it held
-	// is unbound under that transport's lock (see Bind for the order).
-	s.core.members.Close().Range(func(t *transportCore[M]) bool {
+	// Any Bind that adds to the set after the flag is set sees it and
+	// backs out; every member added before is unbound here, under its
+	// lock (see Bind for the order).
+	s.core.dead.Store(true)
+	s.core.members.Load().Range(func(t *transportCore[M]) bool {
 		t.mu.Lock()
 		t.bound.CompareAndSwap(&s.core, nil)
 		t.mu.Unlock()

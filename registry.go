@@ -26,7 +26,7 @@ type Registry[M, S, T any] struct {
 
 	// Set by New, read-only afterwards.
 	picker     hashing.Picker
-	shards     []*shard.Shard[Server[M, S], Transport[M, T]]
+	shards     []shard.Shard[Server[M, S], Transport[M, T]]
 	adm        *admission.Controller // nil when admission is off
 	maxIDLen   int
 	logger     *slog.Logger
@@ -72,7 +72,7 @@ func New[M, S, T any](opts ...Option) (*Registry[M, S, T], error) {
 	if cfg.sizeHint > 0 {
 		perShard = cfg.sizeHint/cfg.shards + cfg.sizeHint/cfg.shards/8 + 64
 	}
-	r.shards = make([]*shard.Shard[Server[M, S], Transport[M, T]], cfg.shards)
+	r.shards = make([]shard.Shard[Server[M, S], Transport[M, T]], cfg.shards)
 	for i := range r.shards {
 		r.shards[i] = shard.New[Server[M, S], Transport[M, T]](perShard)
 	}
@@ -111,7 +111,8 @@ func (r *Registry[M, S, T]) Close() error {
 
 // sweep removes every entry. Close runs it once the closed flag is set.
 func (r *Registry[M, S, T]) sweep() {
-	for _, sh := range r.shards {
+	for i := range r.shards {
+		sh := &r.shards[i]
 		sh.Servers.Range(func(_ hashing.Key, s *Server[M, S]) bool {
 			r.removeServer(s)
 			return true

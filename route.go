@@ -83,16 +83,44 @@ func (r *Registry[M, S, T]) Broadcast(ctx context.Context, serverID string, msg 
 	}
 
 	var res BroadcastResult
-	s.core.members.Load().Range(func(t *transportCore[M]) bool {
-		err := r.deliver(ctx, &t.key, t.handle, t.origin, serverID, msg)
+	s.core.members.Load().Chunks(func(run []*transportCore[M]) bool {
+		for i := 0; i < len(run); {
+			i = r.deliverRun(ctx, run, i, serverID, msg, &res)
+		}
+		return true
+	})
+	return res, nil
+}
+
+// deliverRun writes msg to run[i:], recording each outcome in res, until
+// the end or a panic. It returns the index after the last member tried, so
+// that after a panic its caller resumes with the next one. One deferred
+// recover covers the whole run, keeping the cost per member to the
+// handle's call.
+func (r *Registry[M, S, T]) deliverRun(ctx context.Context, run []*transportCore[M], i int, from string, msg M, res *BroadcastResult) (next int) {
+	defer func() {
+		if p := recover(); p != nil {
+			t := run[next]
+			r.logPanic(t.key.ID, p)
+			res.Failed = append(res.Failed, Failure{t.key.ID, &PanicError{Value: p}})
+			next++
+		}
+	}()
+	for next = i; next < len(run); next++ {
+		t := run[next]
+		var err error
+		if t.origin != nil {
+			err = t.origin.WriteFrom(ctx, from, msg)
+		} else {
+			err = t.handle.Write(ctx, msg)
+		}
 		if err != nil {
 			res.Failed = append(res.Failed, Failure{t.key.ID, err})
 		} else {
 			res.Delivered++
 		}
-		return true
-	})
-	return res, nil
+	}
+	return next
 }
 
 func (r *Registry[M, S, T]) routable(ctx context.Context) error {
@@ -110,14 +138,18 @@ func (r *Registry[M, S, T]) deliver(ctx context.Context, to *hashing.Key, h Hand
 	defer func() {
 		if p := recover(); p != nil {
 			err = &PanicError{Value: p}
-			if r.logger != nil {
-				r.logger.Warn("registry: handle panicked",
-					slog.String("id", to.ID), slog.Any("panic", p))
-			}
+			r.logPanic(to.ID, p)
 		}
 	}()
 	if o != nil {
 		return o.WriteFrom(ctx, from, msg)
 	}
 	return h.Write(ctx, msg)
+}
+
+func (r *Registry[M, S, T]) logPanic(id string, p any) {
+	if r.logger != nil {
+		r.logger.Warn("registry: handle panicked",
+			slog.String("id", id), slog.Any("panic", p))
+	}
 }

@@ -113,16 +113,13 @@ func (c *Controller) Shards() int {
 // An unsampled Begin is one atomic add on the shard's own cache line; a
 // sampled one also reads the clock. It never allocates or blocks.
 func (c *Controller) Begin(shard int) int64 {
-	if c == nil {
-		return 0
-	}
-	if c.shards[shard].writes.Add(1)&c.mask != 0 {
+	if c == nil || c.shards[shard].writes.Add(1)&c.mask != 0 {
 		return 0
 	}
 	if t := c.clock(); t != 0 {
 		return t
 	}
-	return 1 // 0 means unsampled; a clock reading 0 loses 1ns
+	return 1 // 0 means unsampled; a clock reading 0 costs 1ns of error
 }
 
 // End finishes a write that [Controller.Begin] started on the same

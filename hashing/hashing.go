@@ -57,7 +57,7 @@ func MapHasher(k Key, seed uint64) uint64 {
 // concurrent use.
 type Picker struct {
 	hash  Hasher // nil means XXH3, called directly
-	shift uint8  // 64 - log2(shards); a shift of 64 yields shard 0
+	shift uint   // 64 - log2(shards); in Go, a shift by 64 yields 0
 	n     int
 }
 
@@ -71,7 +71,7 @@ func NewPicker(shards int, h Hasher) (Picker, error) {
 	}
 	return Picker{
 		hash:  h,
-		shift: uint8(64 - bits.TrailingZeros(uint(shards))),
+		shift: uint(64 - bits.TrailingZeros(uint(shards))),
 		n:     shards,
 	}, nil
 }
@@ -89,8 +89,5 @@ func (p Picker) Key(id string) Key {
 
 // Shard returns the shard index of k, taken from the top bits of its hash.
 func (p Picker) Shard(k Key) int {
-	if p.shift == 64 {
-		return 0
-	}
 	return int(k.Hash >> p.shift)
 }

@@ -23,8 +23,10 @@ type Shard[S, T any] struct {
 
 // New returns a shard whose tables are sized to hold sizeHint entries of
 // each kind without growing. A sizeHint of zero keeps the map default.
-func New[S, T any](sizeHint int) *Shard[S, T] {
-	return &Shard[S, T]{
+// A Shard is two pointers; registries keep shards by value, saving a
+// pointer chase on every lookup.
+func New[S, T any](sizeHint int) Shard[S, T] {
+	return Shard[S, T]{
 		Servers:    newTable[S](sizeHint),
 		Transports: newTable[T](sizeHint),
 	}
@@ -74,6 +76,14 @@ func (t Table[V]) CompareAndDelete(k hashing.Key, v *V) bool {
 // entry added or removed during the call may or may not be visited.
 func (t Table[V]) Range(f func(k hashing.Key, v *V) bool) {
 	t.m.Range(f)
+}
+
+// Growths returns how many times the table has grown since [New]. It
+// reads xsync's MapStats, which walks every bucket without locking, so
+// it is for tests and diagnostics: tests use it to prove that a size
+// hint is honoured.
+func (t Table[V]) Growths() int64 {
+	return t.m.Stats().TotalGrowths
 }
 
 // Len returns the number of entries. It sums the map's striped counters
