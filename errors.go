@@ -3,6 +3,7 @@ package registry
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors. Every error the registry returns matches one of these
@@ -72,7 +73,8 @@ type IDError struct {
 }
 
 func (e *IDError) Error() string {
-	return fmt.Sprintf("registry: %s %s %q: %v", e.Op, e.Kind, e.ID, e.Err)
+	cause := strings.TrimPrefix(e.Err.Error(), "registry: ")
+	return fmt.Sprintf("registry: %s %s %q: %s", e.Op, e.Kind, e.ID, cause)
 }
 
 func (e *IDError) Unwrap() error { return e.Err }

@@ -3,8 +3,11 @@ package registry_test
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	"github.com/mcpshard/registry"
+	"github.com/mcpshard/registry/admission"
 )
 
 // printer is a handle that prints what it receives.
@@ -62,4 +65,44 @@ func Example() {
 	// http-7 <- notifications/tools/list_changed
 	// delivered: 2
 	// stdio-1 still bound: false
+}
+
+// A registration refused by admission control, and the contention status
+// that explains it. A fake clock, advanced 3 ms by every write, stands in
+// for a contended machine.
+func ExampleRegistry_ContentionStatus() {
+	var now atomic.Int64
+	cfg := admission.DefaultConfig()
+	cfg.Clock = now.Load
+	reg, _ := registry.New[string, serverConfig, transportConfig](
+		registry.WithShards(2),
+		registry.WithAdmission(cfg),
+		registry.WithWriteDelay(func(int) time.Duration {
+			now.Add(int64(3 * time.Millisecond)) // every write is slow
+			return 0
+		}))
+	defer reg.Close()
+	ctx := context.Background()
+
+	var err error
+	for i := 0; err == nil; i++ {
+		_, err = reg.RegisterServer(ctx, fmt.Sprintf("server-%d", i),
+			printer("s"), serverConfig{})
+	}
+	fmt.Println(err)
+
+	st := reg.ContentionStatus()
+	fmt.Println("admission active:", st.AdmissionActive)
+	fmt.Println("alarmed shards:", st.AlarmedShards)
+	for _, p := range reg.PartitionStats() {
+		fmt.Printf("shard %d: alarmed=%v ewma>1ms=%v\n",
+			p.Index, p.Alarmed, p.EWMANs > int64(time.Millisecond))
+	}
+
+	// Output:
+	// registry: register server "server-25": admission control active
+	// admission active: true
+	// alarmed shards: [0 1]
+	// shard 0: alarmed=true ewma>1ms=true
+	// shard 1: alarmed=true ewma>1ms=true
 }

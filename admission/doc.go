@@ -75,11 +75,18 @@
 //     within the registry's budget of 15% over a write without
 //     admission.
 //
-// BENCHMARKS.md records what Begin and End cost.
+// BENCHMARKS.md in this directory records what Begin, End and the clock
+// cost.
 //
 // # Limitations
 //
 // Counts read beside concurrent writes, or beside a window rotation, may
 // be off by the writes in flight; the next read corrects them. Reset is
 // not atomic with respect to concurrent writes.
+//
+// A write is measured when it ends, so writes slower than Window leave
+// their shard without a sample for a Window at a time, and the gate may
+// lift between their samples; raise Window above the slowest write that
+// should count. A shard that writes too little to be sampled once a
+// Window (fewer than SampleEvery writes) is never alarmed.
 package admission
