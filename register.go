@@ -29,7 +29,9 @@ func (r *Registry[M, S, T]) RegisterServer(ctx context.Context, id string, h Han
 		config: cfg,
 		owner:  r,
 	}
-	s.stop = afterFunc(ctx, func() { r.removeServer(s) })
+	if ctx.Done() != nil {
+		s.stop = context.AfterFunc(ctx, func() { r.removeServer(s) })
+	}
 
 	tbl := r.shards[i].Servers
 	start := r.beginWrite(i)
@@ -87,7 +89,9 @@ func (r *Registry[M, S, T]) registerTransport(ctx context.Context, id, serverID 
 			return nil, err
 		}
 	}
-	t.stop = afterFunc(ctx, func() { r.removeTransport(t) })
+	if ctx.Done() != nil {
+		t.stop = context.AfterFunc(ctx, func() { r.removeTransport(t) })
+	}
 
 	tbl := r.shards[i].Transports
 	start := r.beginWrite(i)
@@ -232,15 +236,8 @@ func (r *Registry[M, S, T]) endWrite(shard int, start int64) {
 	r.adm.End(shard, start)
 }
 
-// afterFunc arms f to run when ctx ends and returns the function that
-// disarms it, or nil for a context that can never end.
-func afterFunc(ctx context.Context, f func()) func() bool {
-	if ctx.Done() == nil {
-		return nil
-	}
-	return context.AfterFunc(ctx, f)
-}
-
+// detach disarms the context callback, if any. A context that can never
+// end has none: registration skips context.AfterFunc for it.
 func (s *Server[M, S]) detach() {
 	if s.stop != nil {
 		s.stop()
