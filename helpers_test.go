@@ -3,7 +3,6 @@ package registry_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,6 +24,9 @@ type (
 		Port int
 	}
 	testRegistry = registry.Registry[string, srvCfg, trCfg]
+	testServer   = registry.Server[string, srvCfg]
+	testTrans    = registry.Transport[string, trCfg]
+	handle       = registry.Handle[string]
 )
 
 // newReg returns a registry closed when the test ends. Admission is off
@@ -40,7 +42,7 @@ func newReg(t testing.TB, opts ...registry.Option) *testRegistry {
 }
 
 // mustServer registers a server that lives until the test ends.
-func mustServer(t testing.TB, r *testRegistry, id string, h registry.Handle[string]) *registry.Server[string, srvCfg] {
+func mustServer(t testing.TB, r *testRegistry, id string, h handle) *testServer {
 	t.Helper()
 	s, err := r.RegisterServer(context.Background(), id, h, srvCfg{Name: id})
 	require.NoError(t, err, "register server %q", id)
@@ -48,7 +50,7 @@ func mustServer(t testing.TB, r *testRegistry, id string, h registry.Handle[stri
 }
 
 // mustTransport registers an unbound transport.
-func mustTransport(t testing.TB, r *testRegistry, id string, h registry.Handle[string]) *registry.Transport[string, trCfg] {
+func mustTransport(t testing.TB, r *testRegistry, id string, h handle) *testTrans {
 	t.Helper()
 	tr, err := r.RegisterTransport(context.Background(), id, h, trCfg{Kind: id})
 	require.NoError(t, err, "register transport %q", id)
@@ -56,7 +58,7 @@ func mustTransport(t testing.TB, r *testRegistry, id string, h registry.Handle[s
 }
 
 // mustBound registers a transport bound to serverID.
-func mustBound(t testing.TB, r *testRegistry, id, serverID string, h registry.Handle[string]) *registry.Transport[string, trCfg] {
+func mustBound(t testing.TB, r *testRegistry, id, serverID string, h handle) *testTrans {
 	t.Helper()
 	tr, err := r.RegisterBoundTransport(context.Background(), id, serverID, h, trCfg{Kind: id})
 	require.NoError(t, err, "register transport %q bound to %q", id, serverID)
@@ -174,40 +176,6 @@ func (h *blocking) Write(ctx context.Context, msg string) error {
 // errHandle is the error a failing handle returns in tests.
 var errHandle = errors.New("handle: peer gone")
 
-// logRecords is a slog.Handler that keeps every record.
-type logRecords struct {
-	mu   sync.Mutex
-	recs []slog.Record
-}
-
-func (h *logRecords) Enabled(context.Context, slog.Level) bool { return true }
-
-func (h *logRecords) Handle(_ context.Context, r slog.Record) error {
-	h.mu.Lock()
-	h.recs = append(h.recs, r.Clone())
-	h.mu.Unlock()
-	return nil
-}
-
-func (h *logRecords) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h *logRecords) WithGroup(string) slog.Handler      { return h }
-
-func (h *logRecords) records() []slog.Record {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]slog.Record(nil), h.recs...)
-}
-
-// attrs returns a record's attributes as strings by key.
-func attrs(r slog.Record) map[string]string {
-	m := map[string]string{}
-	r.Attrs(func(a slog.Attr) bool {
-		m[a.Key] = a.Value.String()
-		return true
-	})
-	return m
-}
-
 // requireIDError asserts that err is an *IDError naming id and matching
 // want, and returns it.
 func requireIDError(t testing.TB, err error, want error, id string) *registry.IDError {
@@ -218,4 +186,14 @@ func requireIDError(t testing.TB, err error, want error, id string) *registry.ID
 	require.ErrorAs(t, err, &ie)
 	require.Equal(t, id, ie.ID, "IDError names the ID")
 	return ie
+}
+
+// errorsIsAny reports whether err matches any of targets.
+func errorsIsAny(err error, targets ...error) bool {
+	for _, target := range targets {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
 }
