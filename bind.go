@@ -60,16 +60,6 @@ func (r *Registry[M, S, T]) Bind(transportID, serverID string) error {
 	return nil
 }
 
-// bindUnpublished binds a transport that is not yet reachable; the
-// caller holds its lock.
-func (r *Registry[M, S, T]) bindUnpublished(tc *transportCore[M], serverID string) error {
-	s, ok := r.FindServer(serverID)
-	if !ok || !join(&s.core, tc) {
-		return idErr("register", kindServer, serverID, ErrServerNotFound)
-	}
-	return nil
-}
-
 // join adds tc to s's set and points tc at s, unless s is being removed.
 // The caller holds tc.mu.
 func join[M any](s *serverCore[M], tc *transportCore[M]) bool {

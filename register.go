@@ -82,18 +82,32 @@ func (r *Registry[M, S, T]) registerTransport(ctx context.Context, id, serverID 
 	// Nobody can reach t until it is stored, so holding its lock across
 	// the binding and the store makes them one step for Bind, Unbind and
 	// a server's removal, which all take it.
-	t.core.mu.Lock()
+	//
+	// Joining the server's set comes first so that the transport is never
+	// registered but unbound. A bound registration that then loses a race
+	// for its ID backs out of the set, but a broadcast in that moment may
+	// have reached its handle; the Load below keeps that to true races.
+	tbl := r.shards[i].Transports
+	var srv *serverCore[M]
 	if serverID != "" {
-		if err := r.bindUnpublished(&t.core, serverID); err != nil {
-			t.core.mu.Unlock()
-			return nil, err
+		s, ok := r.FindServer(serverID)
+		if !ok {
+			return nil, idErr("register", kindServer, serverID, ErrServerNotFound)
 		}
+		if _, taken := tbl.Load(k); taken {
+			return nil, idErr("register", kindTransport, id, ErrAlreadyRegistered)
+		}
+		srv = &s.core
+	}
+	t.core.mu.Lock()
+	if srv != nil && !join(srv, &t.core) {
+		t.core.mu.Unlock()
+		return nil, idErr("register", kindServer, serverID, ErrServerNotFound)
 	}
 	if ctx.Done() != nil {
 		t.stop = context.AfterFunc(ctx, func() { r.removeTransport(t) })
 	}
 
-	tbl := r.shards[i].Transports
 	start := r.beginWrite(i)
 	_, loaded := tbl.Insert(k, t)
 	r.endWrite(i, start)
