@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcpshard/registry"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // Config configures [New]. Zero durations select the defaults.
@@ -72,6 +73,11 @@ type Gateway struct {
 	// ups holds every configured upstream by ID. Written by New only.
 	ups map[string]*upstream
 
+	// events keeps each session's outgoing messages, so that a
+	// notification sent before the client opens its GET stream is
+	// replayed when it does (and a dropped stream can resume).
+	events *mcp.MemoryEventStore
+
 	// nextID numbers the requests the gateway sends upstream; every
 	// forwarded call and every progress token gets one.
 	nextID atomic.Int64
@@ -98,6 +104,8 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		log: cfg.Logger,
 		reg: r,
 		ups: make(map[string]*upstream, len(cfg.Upstreams)),
+
+		events: mcp.NewMemoryEventStore(nil),
 	}
 	for _, u := range cfg.Upstreams {
 		if u.ID == "" || u.Dial == nil {
