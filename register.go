@@ -11,7 +11,9 @@ import (
 // ends, [Server.Unregister] is called, [Registry.UnregisterServer] removes
 // it, or the registry closes. When ctx ends, the server is removed with
 // its bindings by a context.AfterFunc callback; no goroutine is kept per
-// entry, and a context that can never end costs nothing.
+// entry, and a context that can never end costs nothing. That removal
+// runs on its own goroutine just after ctx ends: a caller that needs the
+// entry gone before it goes on calls [Server.Unregister] first.
 //
 // It fails, changing nothing, with an [*IDError] matching
 // [ErrAlreadyRegistered] while id is live, [ErrAdmissionControlActive]
