@@ -39,14 +39,15 @@ import (
 // A group is small on purpose: a few IDs shared by every client make
 // overlapping operations on one ID the rule, not the exception.
 func TestLinearizability(t *testing.T) {
-	runs, ops := 40, 2000
+	runs, ops := 200, 2000
 	if testing.Short() {
-		runs, ops = 6, 600
+		runs, ops = 30, 1200
 	}
 	forEachHasher(t, func(t *testing.T, opts []registry.Option) {
 		for run := range runs {
 			history := recordHistory(t, opts, ops, uint64(run))
-			res, info := porcupine.CheckOperationsVerbose(linModel.ToModel(), history, 30*time.Second)
+			res, info := porcupine.CheckOperationsVerbose(linModel.ToModel(), history,
+				30*time.Second)
 			switch res {
 			case porcupine.Illegal:
 				t.Errorf("run %d: history of %d operations is not linearizable; see %s",
@@ -369,7 +370,8 @@ func sentinel(err error) error {
 // random operations on random groups, and returns what they did. The
 // clock is a shared counter read before each call and after each
 // return, so its order is the real-time order porcupine needs.
-func recordHistory(t *testing.T, opts []registry.Option, ops int, seed uint64) []porcupine.Operation {
+func recordHistory(t *testing.T, opts []registry.Option, ops int,
+	seed uint64) []porcupine.Operation {
 	t.Helper()
 	r := newProofRegistry(t, with(opts, registry.WithoutAdmission())...)
 	var clock, gens atomic.Int64

@@ -196,7 +196,8 @@ func (m *refModel) RegisterServer(id string, ended bool, e refEntry) error {
 // RegisterTransport mirrors [registry.Registry.RegisterTransport] when
 // bound is false and [registry.Registry.RegisterBoundTransport] to
 // server when it is true.
-func (m *refModel) RegisterTransport(id string, bound bool, server string, ended bool, e refEntry) error {
+func (m *refModel) RegisterTransport(id string, bound bool, server string,
+	ended bool, e refEntry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch {
@@ -221,6 +222,21 @@ func (m *refModel) RegisterTransport(id string, bound bool, server string, ended
 	}
 	m.transports[id] = e
 	return nil
+}
+
+// putServer and putTransport record a live registration outright, for
+// tests that state the result they expect instead of replaying calls.
+// A transport is bound to server, or unbound for "".
+func (m *refModel) putServer(id string, gen int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.servers[id] = refEntry{gen: gen}
+}
+
+func (m *refModel) putTransport(id, server string, gen int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.transports[id] = refEntry{gen: gen, server: server}
 }
 
 // UnregisterServer mirrors [registry.Registry.UnregisterServer].

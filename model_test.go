@@ -69,7 +69,9 @@ func newModelHarness(t tb, opts []registry.Option) *harness {
 
 // actions returns the rapid actions, each a family of operations, and
 // the check that runs after each. Registration has two actions of its
-// own, so that runs build state worth unregistering, binding and routing.
+// own, so that runs build state worth unregistering, binding and routing,
+// and Churn replaces a registration, so that short runs already hold
+// stale ones for DropKept and CancelKept to try.
 func (h *harness) actions() map[string]func(*rapid.T) {
 	families := map[string][]opKind{
 		"RegisterServer":    {opRegisterServer},
@@ -78,6 +80,7 @@ func (h *harness) actions() map[string]func(*rapid.T) {
 			opDropKept, opCancelKept},
 		"Bind":    {opBind, opBind, opUnbind},
 		"Route":   {opRouteToServer, opRouteToTransport, opBroadcast},
+		"Churn":   {opChurn},
 		"Iterate": {opIterate},
 		"Close":   {opClose},
 	}
@@ -135,6 +138,7 @@ const (
 	opBroadcast
 	opIterate
 	opClose
+	opChurn // unregister an ID and register it again
 	numOpKinds
 )
 
@@ -142,7 +146,7 @@ var opNames = [numOpKinds]string{
 	"RegisterServer", "RegisterTransport", "RegisterBoundTransport",
 	"UnregisterServer", "UnregisterTransport", "DropKept", "CancelKept",
 	"Bind", "Unbind", "RouteToServer", "RouteToTransport", "Broadcast",
-	"Iterate", "Close",
+	"Iterate", "Close", "Churn",
 }
 
 func (k opKind) String() string { return opNames[k] }
@@ -217,7 +221,7 @@ type harness struct {
 	// admission says registrations may be refused by the admission gate.
 	admission bool
 
-	kept    []kept                        // every registration it made
+	kept    []kept                       // every registration it made
 	handles map[int]registry.Handle[int] // by generation, when exclusive
 }
 
@@ -281,8 +285,33 @@ func (h *harness) apply(o op) error {
 		if !errors.Is(got, want) || (got == nil) != (want == nil) {
 			return fmt.Errorf("Close: got %v, want %v", got, want)
 		}
+	case opChurn:
+		return h.churn(o)
 	}
 	return nil
+}
+
+// churn unregisters a server (b even) or a transport (b odd) by ID and
+// registers the ID again, leaving the old registration stale.
+func (h *harness) churn(o op) error {
+	if o.b%2 == 0 {
+		id := pick(h.servers, o.a)
+		err := checkOutcome("UnregisterServer", h.reg.UnregisterServer(id),
+			h.ref.UnregisterServer(id), id)
+		if err != nil {
+			return err
+		}
+		o.kind = opRegisterServer
+		return h.registerServer(o)
+	}
+	id := pick(h.transports, o.a)
+	err := checkOutcome("UnregisterTransport", h.reg.UnregisterTransport(id),
+		h.ref.UnregisterTransport(id), id)
+	if err != nil {
+		return err
+	}
+	o.kind = opRegisterTransport
+	return h.registerTransport(o)
 }
 
 // context returns the context an operation's registration gets.

@@ -56,7 +56,8 @@ func TestRaceContextEndIsStaleAfterReregister(t *testing.T) {
 				together(cancel, func() {
 					_ = r.UnregisterServer(id) // may lose to the callback
 					for range 100_000 {
-						if _, err := r.RegisterServer(bg, id, &probe{id: id, gen: g + 3}, g+3); err == nil {
+						_, err := r.RegisterServer(bg, id, &probe{id: id, gen: g + 3}, g+3)
+						if err == nil {
 							break
 						}
 						runtime.Gosched()
@@ -67,9 +68,9 @@ func TestRaceContextEndIsStaleAfterReregister(t *testing.T) {
 				})
 				synctest.Wait()
 
-				require.NoError(t, want.RegisterServer(id, false, refEntry{gen: g + 3}))
-				require.NoError(t, want.RegisterTransport(old, false, "", false, refEntry{gen: g + 1}))
-				require.NoError(t, want.RegisterTransport(fresh, true, id, false, refEntry{gen: g + 2}))
+				want.putServer(id, g+3)
+				want.putTransport(old, "", g+1)
+				want.putTransport(fresh, id, g+2)
 				if d := registryDiff(r, want); d != "" {
 					t.Fatalf("round %d: once every callback has run:\n%s", round, d)
 				}
@@ -103,7 +104,7 @@ func TestRaceContextEndVersusUnregisterOnce(t *testing.T) {
 					tid := fmt.Sprintf("t%d.%d", round, i)
 					_, err := r.RegisterBoundTransport(bg, tid, id, &probe{id: tid, gen: 2}, 2)
 					require.NoError(t, err)
-					require.NoError(t, want.RegisterTransport(tid, false, "", false, refEntry{gen: 2}))
+					want.putTransport(tid, "", 2)
 				}
 
 				claims := make(chan string, 3)

@@ -89,7 +89,8 @@ func TestRaceRegisterOneID(t *testing.T) {
 			sgen := checkOneWinner(t, id, won, lost, registry.ErrAlreadyRegistered)
 			s, ok := r.FindServer(id)
 			require.True(t, ok, "round %d: the winner of %q is not found", round, id)
-			assert.Equal(t, sgen, s.Config(), "round %d: FindServer(%q) is not the winner", round, id)
+			assert.Equal(t, sgen, s.Config(),
+				"round %d: FindServer(%q) is not the winner", round, id)
 
 			together(times(racers, func() {
 				gen := int(gens.Add(1))
@@ -193,7 +194,8 @@ func TestRaceUnregisterVersusReregister(t *testing.T) {
 
 		n, deadline := rounds(40, 400)
 		for round := 0; round < n && time.Now().Before(deadline); round++ {
-			id, old, fresh := fmt.Sprintf("s%d", round), fmt.Sprintf("old%d", round), fmt.Sprintf("new%d", round)
+			id := fmt.Sprintf("s%d", round)
+			old, fresh := fmt.Sprintf("old%d", round), fmt.Sprintf("new%d", round)
 			g1, g2 := 4*round+1, 4*round+2
 			ctx, cancel := context.WithCancel(bg)
 			s1, err := r.RegisterServer(ctx, id, &probe{id: id, gen: g1}, g1)
@@ -221,7 +223,8 @@ func TestRaceUnregisterVersusReregister(t *testing.T) {
 					for i := 0; i < 100_000; i++ {
 						_, err := r.RegisterServer(bg, id, &probe{id: id, gen: g2}, g2)
 						if err == nil {
-							assert.NoError(t, r.Bind(fresh, id), "round %d: bind to the newer server", round)
+							assert.NoError(t, r.Bind(fresh, id),
+								"round %d: bind to the newer server", round)
 							return
 						}
 						if !errors.Is(err, registry.ErrAlreadyRegistered) {
@@ -246,9 +249,9 @@ func TestRaceUnregisterVersusReregister(t *testing.T) {
 			}
 			require.LessOrEqual(t, len(who), 1, "round %d: removed more than once: %v", round, who)
 
-			require.NoError(t, want.RegisterServer(id, false, refEntry{gen: g2}))
-			require.NoError(t, want.RegisterTransport(old, false, "", false, refEntry{gen: g1 + 2}))
-			require.NoError(t, want.RegisterTransport(fresh, true, id, false, refEntry{gen: g1 + 3}))
+			want.putServer(id, g2)
+			want.putTransport(old, "", g1+2)
+			want.putTransport(fresh, id, g1+3)
 			if d := registryDiff(r, want); d != "" && !await(5*time.Second, func() bool {
 				return registryDiff(r, want) == ""
 			}) {
@@ -282,7 +285,7 @@ func TestRaceBindUnregisterServer(t *testing.T) {
 				_, err = r.RegisterTransport(bg, id, &probe{id: id, gen: g}, g)
 			}
 			require.NoError(t, err)
-			require.NoError(t, want.RegisterTransport(id, server != "", server, false, refEntry{gen: g}))
+			want.putTransport(id, server, g)
 		}
 		g := gen()
 		_, err := r.RegisterServer(bg, "other", &probe{id: "other", gen: g}, g)
@@ -327,7 +330,7 @@ func TestRaceBindUnregisterServer(t *testing.T) {
 					switch {
 					case err == nil:
 						bound <- tid
-						assert.NoError(t, want.RegisterTransport(tid, false, "", false, refEntry{gen: g}))
+						want.putTransport(tid, "", g)
 					case !errors.Is(err, registry.ErrServerNotFound):
 						t.Errorf("RegisterBoundTransport(%q, %q) = %v", tid, sid, err)
 					}
@@ -581,7 +584,7 @@ func TestRaceCancelVersusUnregister(t *testing.T) {
 				g := gen()
 				_, err := r.RegisterBoundTransport(bg, tids[i], id, &probe{id: tids[i], gen: g}, g)
 				require.NoError(t, err)
-				require.NoError(t, want.RegisterTransport(tids[i], false, "", false, refEntry{gen: g}))
+				want.putTransport(tids[i], "", g)
 			}
 
 			claims := make(chan string, 3)

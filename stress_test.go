@@ -123,12 +123,14 @@ func stress(t *testing.T, opts []registry.Option, goroutines, ops int, budget ti
 
 // newStressHarness returns writer w's harness: its own IDs, the hubs as
 // further targets, and a model that starts with the hubs.
-func newStressHarness(r *proofRegistry, w int, hubs []string, base *refModel, gens *atomic.Int64) *harness {
+func newStressHarness(r *proofRegistry, w int, hubs []string, base *refModel,
+	gens *atomic.Int64) *harness {
+	id := func(kind string, i int) string { return fmt.Sprintf("w%d/%s%d", w, kind, i) }
 	h := &harness{
 		reg:        r,
 		ref:        newRefModel(registry.DefaultMaxIDLen),
-		servers:    []string{fmt.Sprintf("w%d/s0", w), fmt.Sprintf("w%d/s1", w)},
-		transports: []string{fmt.Sprintf("w%d/t0", w), fmt.Sprintf("w%d/t1", w), fmt.Sprintf("w%d/t2", w)},
+		servers:    []string{id("s", 0), id("s", 1)},
+		transports: []string{id("t", 0), id("t", 1), id("t", 2)},
 		gens:       gens,
 		admission:  true,
 	}
@@ -144,7 +146,7 @@ var stressOps = []opKind{
 	opRegisterTransport, opRegisterTransport, opRegisterBound, opRegisterBound,
 	opUnregisterServer, opUnregisterTransport, opDropKept, opDropKept, opCancelKept,
 	opBind, opBind, opBind, opUnbind,
-	opRouteToServer, opRouteToTransport, opBroadcast,
+	opRouteToServer, opRouteToTransport, opBroadcast, opChurn,
 }
 
 func stressOp(rng *rand.Rand) op {
@@ -192,8 +194,9 @@ func stressRead(r *proofRegistry, rng *rand.Rand, writers int, hubs []string, i 
 			}
 		}
 	case 2:
-		own := fmt.Sprintf("w%d/s", w)
-		if got, ok := r.ServerOf(tid); ok && !strings.HasPrefix(got, own) && !strings.HasPrefix(got, "hub") {
+		got, ok := r.ServerOf(tid)
+		own := strings.HasPrefix(got, fmt.Sprintf("w%d/s", w))
+		if ok && !own && !strings.HasPrefix(got, "hub") {
 			return fmt.Errorf("ServerOf(%q) = %q, neither its writer's server nor a hub", tid, got)
 		}
 	case 3:
