@@ -6,7 +6,7 @@ MODULES := . $(patsubst %/go.mod,%,$(wildcard cmd/*/go.mod examples/*/go.mod))
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 
-.PHONY: test lint bench bench-go stress cover fuzz
+.PHONY: test lint bench bench-go benchmarks-md stress cover fuzz
 
 # The test command README.md gives and CI runs: every module under the
 # race detector, stress tests at reduced size (-short), and the benchmark
@@ -30,8 +30,12 @@ bench:
 
 # Go benchmarks of the hot paths, with baselines, for benchstat.
 bench-go:
-	go test -run '^$$' -bench . -benchmem -count 6 . | tee bench/go-bench.txt
+	go test -run '^$$' -bench . -count 6 . | tee bench/go-bench.txt
 	go run $(BENCHSTAT) bench/go-bench.txt
+
+# Regenerate BENCHMARKS.md from real runs (about 15 minutes; quiet machine).
+benchmarks-md:
+	cmd/regbench/gen-benchmarks.sh
 
 # Full-size stress and race tests (10,000 goroutines).
 stress:
