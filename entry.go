@@ -15,8 +15,9 @@ type Server[M, S any] struct {
 	core   serverCore[M]
 	config S
 
-	// owner removes this registration; set before it is published.
-	owner interface{ removeServer(*Server[M, S]) bool }
+	// owner removes this registration: one per registry, shared by
+	// every entry; set before the entry is published.
+	owner *remover[Server[M, S]]
 	// stop detaches the context callback; set before publication, nil
 	// when the context can never end.
 	stop func() bool
@@ -26,14 +27,18 @@ type Server[M, S any] struct {
 type serverCore[M any] struct {
 	key    hashing.Key
 	handle Handle[M]
-	origin OriginWriter[M] // handle as an OriginWriter, or nil
 
-	// members holds the bound transports; Bind adds with CAS.
-	members shard.Members[transportCore[M]]
+	// members holds the bound transports; Bind adds with CAS. Keeping
+	// each handle in the set beside its transport was measured and did
+	// not make broadcasts faster (the handle's call dominates), while it
+	// doubled what a bind copies, so the payload is empty.
+	members shard.Members[*transportCore[M], struct{}]
 	// dead is set by the server's removal before it loads members to
 	// unbind them; Bind checks it after its Add (see Bind for why that
 	// order leaves no transport bound to a gone server).
 	dead atomic.Bool
+	// origin reports that handle is an OriginWriter; set at creation.
+	origin bool
 }
 
 // ID returns the server's ID.
@@ -49,7 +54,7 @@ func (s *Server[M, S]) Config() S { return s.config }
 // ID has since been registered again, the newer entry stays. It reports
 // false when this registration was already gone.
 func (s *Server[M, S]) Unregister() bool {
-	return s.owner.removeServer(s)
+	return s.owner.remove(s)
 }
 
 // Transport is one registration of a transport. Its ID, handle and config
@@ -58,7 +63,7 @@ type Transport[M, T any] struct {
 	core   transportCore[M]
 	config T
 
-	owner interface{ removeTransport(*Transport[M, T]) bool }
+	owner *remover[Transport[M, T]]
 	stop  func() bool
 }
 
@@ -66,7 +71,7 @@ type Transport[M, T any] struct {
 type transportCore[M any] struct {
 	key    hashing.Key
 	handle Handle[M]
-	origin OriginWriter[M]
+	origin bool // handle is an OriginWriter; set at creation
 
 	// mu serialises the writers of this transport's binding: Bind,
 	// Unbind, the transport's removal and a bound server's removal. It is
@@ -103,10 +108,24 @@ func (t *Transport[M, T]) ServerID() (string, bool) {
 // registration of the same ID stays. It reports false when this
 // registration was already gone.
 func (t *Transport[M, T]) Unregister() bool {
-	return t.owner.removeTransport(t)
+	return t.owner.remove(t)
 }
 
-func originOf[M any](h Handle[M]) OriginWriter[M] {
-	o, _ := h.(OriginWriter[M])
-	return o
+// target is a handle and how to call it.
+type target[M any] struct {
+	handle Handle[M]
+	origin bool // handle is an OriginWriter
+}
+
+// remover removes an entry of type E from the registry that made it.
+type remover[E any] struct {
+	remove func(*E) bool
+}
+
+// isOrigin reports whether h wants the sender's ID. Registration asks
+// once; delivery then asserts the interface only for handles that have
+// it, so others pay nothing and entries stay small.
+func isOrigin[M any](h Handle[M]) bool {
+	_, ok := h.(OriginWriter[M])
+	return ok
 }

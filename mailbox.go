@@ -85,7 +85,7 @@ func NewMailbox[M any](h Handle[M], opts MailboxOptions) (*Mailbox[M], error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Mailbox[M]{
 		h:      h,
-		origin: originOf(h),
+		origin: asOrigin(h),
 		policy: opts.Policy,
 		onErr:  opts.OnError,
 		q:      make(chan letter[M], opts.Capacity),
@@ -239,3 +239,8 @@ func (m *Mailbox[M]) Stats() MailboxStats {
 
 // Len returns the number of queued letters.
 func (m *Mailbox[M]) Len() int { return len(m.q) }
+
+func asOrigin[M any](h Handle[M]) OriginWriter[M] {
+	o, _ := h.(OriginWriter[M])
+	return o
+}

@@ -27,9 +27,9 @@ func (r *Registry[M, S, T]) RegisterServer(ctx context.Context, id string, h Han
 		return nil, err
 	}
 	s := &Server[M, S]{
-		core:   serverCore[M]{key: k, handle: h, origin: originOf(h)},
+		core:   serverCore[M]{key: k, handle: h, origin: isOrigin(h)},
 		config: cfg,
-		owner:  r,
+		owner:  &r.servers,
 	}
 	if ctx.Done() != nil {
 		s.stop = context.AfterFunc(ctx, func() { r.removeServer(s) })
@@ -76,9 +76,9 @@ func (r *Registry[M, S, T]) registerTransport(ctx context.Context, id, serverID 
 		return nil, err
 	}
 	t := &Transport[M, T]{
-		core:   transportCore[M]{key: k, handle: h, origin: originOf(h)},
+		core:   transportCore[M]{key: k, handle: h, origin: isOrigin(h)},
 		config: cfg,
-		owner:  r,
+		owner:  &r.transports,
 	}
 
 	// Nobody can reach t until it is stored, so holding its lock across
@@ -172,10 +172,16 @@ func (r *Registry[M, S, T]) UnregisterServer(id string) error {
 	if r.closed.Load() {
 		return idErr("unregister", kindServer, id, ErrClosed)
 	}
-	if s, ok := r.FindServer(id); ok && r.removeServer(s) {
-		return nil
+	k := r.picker.Key(id)
+	i := r.picker.Shard(k)
+	start := r.beginWrite(i)
+	s, ok := r.shards[i].Servers.LoadAndDelete(k)
+	r.endWrite(i, start)
+	if !ok {
+		return idErr("unregister", kindServer, id, ErrServerNotFound)
 	}
-	return idErr("unregister", kindServer, id, ErrServerNotFound)
+	r.unlinkServer(s)
+	return nil
 }
 
 // UnregisterTransport removes the live registration of transport id and
@@ -184,10 +190,16 @@ func (r *Registry[M, S, T]) UnregisterTransport(id string) error {
 	if r.closed.Load() {
 		return idErr("unregister", kindTransport, id, ErrClosed)
 	}
-	if t, ok := r.FindTransport(id); ok && r.removeTransport(t) {
-		return nil
+	k := r.picker.Key(id)
+	i := r.picker.Shard(k)
+	start := r.beginWrite(i)
+	t, ok := r.shards[i].Transports.LoadAndDelete(k)
+	r.endWrite(i, start)
+	if !ok {
+		return idErr("unregister", kindTransport, id, ErrTransportNotFound)
 	}
-	return idErr("unregister", kindTransport, id, ErrTransportNotFound)
+	r.unlinkTransport(t)
+	return nil
 }
 
 // removeServer removes s if it is still the live registration of its ID.
@@ -199,22 +211,27 @@ func (r *Registry[M, S, T]) removeServer(s *Server[M, S]) bool {
 	start := r.beginWrite(i)
 	ok := r.shards[i].Servers.CompareAndDelete(k, s)
 	r.endWrite(i, start)
-	if !ok {
-		return false
+	if ok {
+		r.unlinkServer(s)
 	}
+	return ok
+}
+
+// unlinkServer runs the cascade for s, which its caller has just deleted
+// from the map and so alone owns.
+func (r *Registry[M, S, T]) unlinkServer(s *Server[M, S]) {
 	s.detach()
 
 	// Any Bind that adds to the set after the flag is set sees it and
 	// backs out; every member added before is unbound here, under its
 	// lock (see Bind for the order).
 	s.core.dead.Store(true)
-	s.core.members.Load().Range(func(t *transportCore[M]) bool {
+	s.core.members.Load().Range(func(t *transportCore[M], _ struct{}) bool {
 		t.mu.Lock()
 		t.bound.CompareAndSwap(&s.core, nil)
 		t.mu.Unlock()
 		return true
 	})
-	return true
 }
 
 // removeTransport removes t if it is still the live registration of its
@@ -225,9 +242,15 @@ func (r *Registry[M, S, T]) removeTransport(t *Transport[M, T]) bool {
 	start := r.beginWrite(i)
 	ok := r.shards[i].Transports.CompareAndDelete(k, t)
 	r.endWrite(i, start)
-	if !ok {
-		return false
+	if ok {
+		r.unlinkTransport(t)
 	}
+	return ok
+}
+
+// unlinkTransport takes t, which its caller has just deleted from the map,
+// out of its server's set.
+func (r *Registry[M, S, T]) unlinkTransport(t *Transport[M, T]) {
 	t.detach()
 
 	t.core.mu.Lock()
@@ -235,9 +258,8 @@ func (r *Registry[M, S, T]) removeTransport(t *Transport[M, T]) bool {
 	s := t.core.bound.Swap(nil)
 	t.core.mu.Unlock()
 	if s != nil {
-		s.members.Remove(k.Hash, &t.core)
+		s.members.Remove(t.core.key.Hash, &t.core)
 	}
-	return true
 }
 
 func (r *Registry[M, S, T]) beginWrite(shard int) int64 {

@@ -31,6 +31,8 @@ type Registry[M, S, T any] struct {
 	maxIDLen   int
 	logger     *slog.Logger
 	writeDelay func(shard int) time.Duration
+	servers    remover[Server[M, S]]    // r.removeServer, for Server.Unregister
+	transports remover[Transport[M, T]] // r.removeTransport
 
 	// closed is set once by Close. Registration checks it before and
 	// after publishing an entry, and Close sweeps after setting it, so
@@ -59,6 +61,8 @@ func New[M, S, T any](opts ...Option) (*Registry[M, S, T], error) {
 		logger:     cfg.logger,
 		writeDelay: cfg.writeDelay,
 	}
+	r.servers.remove = r.removeServer
+	r.transports.remove = r.removeTransport
 	if cfg.admission != nil {
 		r.adm, err = admission.New(cfg.shards, *cfg.admission)
 		if err != nil {

@@ -3,8 +3,6 @@ package registry
 import (
 	"context"
 	"log/slog"
-
-	"github.com/mcpshard/registry/hashing"
 )
 
 // RouteToServer delivers msg to server serverID through its handle, as
@@ -24,7 +22,7 @@ func (r *Registry[M, S, T]) RouteToServer(ctx context.Context, serverID, fromTra
 	if !ok {
 		return idErr("route", kindServer, serverID, ErrServerNotFound)
 	}
-	if err := r.deliver(ctx, &s.core.key, s.core.handle, s.core.origin, fromTransportID, msg); err != nil {
+	if err := r.deliver(ctx, s.core.key.ID, target[M]{s.core.handle, s.core.origin}, fromTransportID, msg); err != nil {
 		return idErr("route", kindServer, serverID, err)
 	}
 	return nil
@@ -41,7 +39,7 @@ func (r *Registry[M, S, T]) RouteToTransport(ctx context.Context, transportID, f
 	if !ok {
 		return idErr("route", kindTransport, transportID, ErrTransportNotFound)
 	}
-	if err := r.deliver(ctx, &t.core.key, t.core.handle, t.core.origin, fromServerID, msg); err != nil {
+	if err := r.deliver(ctx, t.core.key.ID, target[M]{t.core.handle, t.core.origin}, fromServerID, msg); err != nil {
 		return idErr("route", kindTransport, transportID, err)
 	}
 	return nil
@@ -83,7 +81,7 @@ func (r *Registry[M, S, T]) Broadcast(ctx context.Context, serverID string, msg 
 	}
 
 	var res BroadcastResult
-	s.core.members.Load().Chunks(func(run []*transportCore[M]) bool {
+	s.core.members.Load().Chunks(func(run []*transportCore[M], _ []struct{}) bool {
 		for i := 0; i < len(run); {
 			i = r.deliverRun(ctx, run, i, serverID, msg, &res)
 		}
@@ -93,24 +91,24 @@ func (r *Registry[M, S, T]) Broadcast(ctx context.Context, serverID string, msg 
 }
 
 // deliverRun writes msg to run[i:], recording each outcome in res, until
-// the end or a panic. It returns the index after the last member tried, so
-// that after a panic its caller resumes with the next one. One deferred
-// recover covers the whole run, keeping the cost per member to the
-// handle's call.
+// the end or a panic. It returns the index after the last transport
+// tried, so that after a panic its caller resumes with the next one. One
+// deferred recover covers the whole run, keeping the cost per transport
+// to the handle's call.
 func (r *Registry[M, S, T]) deliverRun(ctx context.Context, run []*transportCore[M], i int, from string, msg M, res *BroadcastResult) (next int) {
 	defer func() {
 		if p := recover(); p != nil {
-			t := run[next]
-			r.logPanic(t.key.ID, p)
-			res.Failed = append(res.Failed, Failure{t.key.ID, &PanicError{Value: p}})
+			id := run[next].key.ID
+			r.logPanic(id, p)
+			res.Failed = append(res.Failed, Failure{id, &PanicError{Value: p}})
 			next++
 		}
 	}()
 	for next = i; next < len(run); next++ {
 		t := run[next]
 		var err error
-		if t.origin != nil {
-			err = t.origin.WriteFrom(ctx, from, msg)
+		if t.origin {
+			err = t.handle.(OriginWriter[M]).WriteFrom(ctx, from, msg)
 		} else {
 			err = t.handle.Write(ctx, msg)
 		}
@@ -134,17 +132,22 @@ func (r *Registry[M, S, T]) routable(ctx context.Context) error {
 }
 
 // deliver calls the handle, recovering a panic as a *PanicError.
-func (r *Registry[M, S, T]) deliver(ctx context.Context, to *hashing.Key, h Handle[M], o OriginWriter[M], from string, msg M) (err error) {
+func (r *Registry[M, S, T]) deliver(ctx context.Context, id string, to target[M], from string, msg M) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = &PanicError{Value: p}
-			r.logPanic(to.ID, p)
+			r.logPanic(id, p)
 		}
 	}()
-	if o != nil {
-		return o.WriteFrom(ctx, from, msg)
+	return to.write(ctx, from, msg)
+}
+
+// write calls the handle's WriteFrom if it has one, else its Write.
+func (to target[M]) write(ctx context.Context, from string, msg M) error {
+	if to.origin {
+		return to.handle.(OriginWriter[M]).WriteFrom(ctx, from, msg)
 	}
-	return h.Write(ctx, msg)
+	return to.handle.Write(ctx, msg)
 }
 
 func (r *Registry[M, S, T]) logPanic(id string, p any) {

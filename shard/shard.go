@@ -60,6 +60,12 @@ func (t Table[V]) Insert(k hashing.Key, v *V) (*V, bool) {
 	return t.m.LoadOrStore(k, v)
 }
 
+// LoadAndDelete removes the entry under k and returns it. Of racing
+// deleters of one entry, exactly one gets it.
+func (t Table[V]) LoadAndDelete(k hashing.Key) (*V, bool) {
+	return t.m.LoadAndDelete(k)
+}
+
 // CompareAndDelete removes the entry under k only if it is v, and reports
 // whether it did. A newer registration of the same ID is left in place.
 func (t Table[V]) CompareAndDelete(k hashing.Key, v *V) bool {
