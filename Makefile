@@ -6,16 +6,23 @@ MODULES := . $(patsubst %/go.mod,%,$(wildcard cmd/*/go.mod examples/*/go.mod))
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 
-.PHONY: test lint bench bench-go benchmarks-md stress cover fuzz
+.PHONY: test npm-deps lint bench bench-go benchmarks-md stress cover fuzz
 
 # The test command README.md gives and CI runs: every module under the
 # race detector, stress tests at reduced size (-short), and the benchmark
 # command's quick mode with its correctness checks.
-test:
+test: npm-deps
 	@set -e; for m in $(MODULES); do \
 		echo "== go test -race -short ./... in $$m"; \
 		(cd $$m && go test -race -short -count=1 ./...); \
 	done
+
+# The gateway example's end-to-end tests run a real MCP server from npm,
+# pinned by a committed lockfile.
+NPM_LOCKS := $(wildcard examples/*/testdata/package-lock.json)
+npm-deps: $(NPM_LOCKS:package-lock.json=node_modules/.package-lock.json)
+%/node_modules/.package-lock.json: %/package-lock.json
+	cd $* && npm ci --no-audit --no-fund
 
 lint:
 	@set -e; for m in $(MODULES); do \

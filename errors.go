@@ -6,9 +6,10 @@ import (
 	"strings"
 )
 
-// Sentinel errors. Every error the registry returns matches one of these
-// with [errors.Is]; most arrive wrapped in an [*IDError] that names the
-// operation and the ID involved.
+// Sentinel errors. Every error the registry itself makes matches one of
+// these with [errors.Is] (a handle's own error, and a context's error at
+// registration, are passed through wrapped); most arrive in an [*IDError]
+// that names the operation and the ID involved.
 var (
 	// ErrNotFound matches every not-found error, of either kind.
 	ErrNotFound = errors.New("registry: not found")
@@ -72,10 +73,18 @@ type IDError struct {
 	Err  error
 }
 
+// Error names the ID quoted, cut to its first 256 bytes so that a huge
+// bad ID makes no huge message; the ID field keeps it whole.
 func (e *IDError) Error() string {
 	cause := strings.TrimPrefix(e.Err.Error(), "registry: ")
-	return fmt.Sprintf("registry: %s %s %q: %s", e.Op, e.Kind, e.ID, cause)
+	id, more := e.ID, ""
+	if len(id) > maxQuotedID {
+		id, more = id[:maxQuotedID], fmt.Sprintf("...(%d bytes)", len(e.ID))
+	}
+	return fmt.Sprintf("registry: %s %s %q%s: %s", e.Op, e.Kind, id, more, cause)
 }
+
+const maxQuotedID = 256
 
 func (e *IDError) Unwrap() error { return e.Err }
 

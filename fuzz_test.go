@@ -71,7 +71,7 @@ func checkInvalidID(t *testing.T, r *proofRegistry, id string) {
 			t.Fatalf("registering %q: got %v, want an *IDError naming it", id, err)
 		}
 		if !strings.HasPrefix(err.Error(), "registry: ") ||
-			!strings.Contains(err.Error(), strconv.Quote(id)) {
+			!strings.Contains(err.Error(), strconv.Quote(id[:min(len(id), 256)])) {
 			t.Fatalf("registering %q: message %q does not quote the ID", id, err)
 		}
 	}

@@ -1,6 +1,9 @@
 package registry
 
-import "context"
+import (
+	"context"
+	"reflect"
+)
 
 // Handle is what the registry delivers messages through: the caller's
 // connection to a server or a transport. The official MCP Go SDK's
@@ -21,4 +24,18 @@ type Handle[M any] interface {
 // once, at registration, so handles without it pay nothing.
 type OriginWriter[M any] interface {
 	WriteFrom(ctx context.Context, from string, msg M) error
+}
+
+// isNil reports whether h is nil or holds a nil pointer, map, chan, func
+// or slice, which would panic on its first Write. Registration pays one
+// reflect.ValueOf, which does not allocate.
+func isNil[M any](h Handle[M]) bool {
+	if h == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(h); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Chan, reflect.Func, reflect.Slice, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
 }

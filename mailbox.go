@@ -71,13 +71,15 @@ type letter[M any] struct {
 }
 
 // NewMailbox wraps h and starts its goroutine; Close stops it. It fails
-// with [ErrNilHandle] or an [*OptionError] for a capacity below 1.
+// with [ErrNilHandle] (also for a nil pointer, map, chan or func inside
+// the interface) or an [*OptionError] for a capacity outside
+// [1, MaxMailboxCapacity].
 func NewMailbox[M any](h Handle[M], opts MailboxOptions) (*Mailbox[M], error) {
-	if h == nil {
+	if isNil(h) {
 		return nil, ErrNilHandle
 	}
-	if opts.Capacity < 1 {
-		return nil, &OptionError{"mailbox capacity", opts.Capacity, "must be at least 1"}
+	if opts.Capacity < 1 || opts.Capacity > MaxMailboxCapacity {
+		return nil, &OptionError{"mailbox capacity", opts.Capacity, "must be in [1, MaxMailboxCapacity]"}
 	}
 	if opts.Policy != RejectNewest && opts.Policy != DropOldest {
 		return nil, &OptionError{"mailbox policy", opts.Policy, "unknown"}

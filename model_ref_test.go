@@ -74,14 +74,14 @@ func (m *refModel) RegisterTransport(id string, bound bool, server string,
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch {
-	case bound && server == "":
-		return registry.ErrInvalidID
 	case m.closed:
 		return registry.ErrClosed
 	case !m.validID(id):
 		return registry.ErrInvalidID
 	case ended:
 		return context.Canceled
+	case bound && server == "":
+		return registry.ErrInvalidID
 	}
 	e.server = ""
 	if bound {

@@ -21,6 +21,14 @@ const (
 // otherwise.
 const DefaultMaxIDLen = 4096
 
+// MaxCapacity is the largest capacity hint [WithCapacity] accepts, and
+// MaxMailboxCapacity the largest [MailboxOptions] Capacity: bounds that
+// keep a mistaken size from exhausting memory at creation.
+const (
+	MaxCapacity        = 1 << 28
+	MaxMailboxCapacity = 1 << 24
+)
+
 // Option configures a [Registry] at [New].
 type Option func(*config)
 
@@ -61,8 +69,8 @@ func WithShards(n int) Option {
 // expected size then triggers no resize and no latency spike.
 func WithCapacity(n int) Option {
 	return func(c *config) {
-		if n < 0 {
-			c.fail(&OptionError{"capacity", n, "negative"})
+		if n < 0 || n > MaxCapacity {
+			c.fail(&OptionError{"capacity", n, "must be in [0, MaxCapacity]"})
 			return
 		}
 		c.sizeHint = n

@@ -17,7 +17,8 @@ import (
 //
 // It fails, changing nothing, with an [*IDError] matching
 // [ErrAlreadyRegistered] while id is live, [ErrAdmissionControlActive]
-// while the admission gate is engaged, [ErrInvalidID], [ErrNilHandle],
+// while the admission gate is engaged, [ErrInvalidID], [ErrNilHandle] (a
+// nil interface, or a nil pointer, map, chan or func inside it),
 // [ErrNilContext], [ErrClosed], or ctx's error if ctx has already ended.
 //
 // It allocates the entry and locks one map bucket while it stores it.
@@ -54,7 +55,7 @@ func (r *Registry[M, S, T]) RegisterServer(ctx context.Context, id string, h Han
 // config. Its lifecycle, errors and costs are those of
 // [Registry.RegisterServer].
 func (r *Registry[M, S, T]) RegisterTransport(ctx context.Context, id string, h Handle[M], cfg T) (*Transport[M, T], error) {
-	return r.registerTransport(ctx, id, "", h, cfg)
+	return r.registerTransport(ctx, id, "", false, h, cfg)
 }
 
 // RegisterBoundTransport registers transport id already bound to server
@@ -64,13 +65,15 @@ func (r *Registry[M, S, T]) RegisterTransport(ctx context.Context, id string, h 
 // [Registry.Bind], with no moment at which the transport is registered
 // but unbound.
 func (r *Registry[M, S, T]) RegisterBoundTransport(ctx context.Context, id, serverID string, h Handle[M], cfg T) (*Transport[M, T], error) {
-	if serverID == "" {
-		return nil, idErr("register", kindServer, serverID, ErrInvalidID)
-	}
-	return r.registerTransport(ctx, id, serverID, h, cfg)
+	return r.registerTransport(ctx, id, serverID, true, h, cfg)
 }
 
-func (r *Registry[M, S, T]) registerTransport(ctx context.Context, id, serverID string, h Handle[M], cfg T) (*Transport[M, T], error) {
+// opBoundTo names the server side of a RegisterBoundTransport failure.
+const opBoundTo = "register transport bound to"
+
+// registerTransport registers transport id, bound to serverID when bound
+// is set. The server's checks come after those every registration makes.
+func (r *Registry[M, S, T]) registerTransport(ctx context.Context, id, serverID string, bound bool, h Handle[M], cfg T) (*Transport[M, T], error) {
 	k, i, err := r.admit("register", kindTransport, ctx, id, h)
 	if err != nil {
 		return nil, err
@@ -91,10 +94,13 @@ func (r *Registry[M, S, T]) registerTransport(ctx context.Context, id, serverID 
 	// have reached its handle; the Load below keeps that to true races.
 	tbl := r.shards[i].Transports
 	var srv *serverCore[M]
-	if serverID != "" {
+	if bound && serverID == "" {
+		return nil, idErr(opBoundTo, kindServer, serverID, ErrInvalidID)
+	}
+	if bound {
 		s, ok := r.FindServer(serverID)
 		if !ok {
-			return nil, idErr("register", kindServer, serverID, ErrServerNotFound)
+			return nil, idErr(opBoundTo, kindServer, serverID, ErrServerNotFound)
 		}
 		if _, taken := tbl.Load(k); taken {
 			return nil, idErr("register", kindTransport, id, ErrAlreadyRegistered)
@@ -104,7 +110,7 @@ func (r *Registry[M, S, T]) registerTransport(ctx context.Context, id, serverID 
 	t.core.mu.Lock()
 	if srv != nil && !join(srv, &t.core) {
 		t.core.mu.Unlock()
-		return nil, idErr("register", kindServer, serverID, ErrServerNotFound)
+		return nil, idErr(opBoundTo, kindServer, serverID, ErrServerNotFound)
 	}
 	if ctx.Done() != nil {
 		t.stop = context.AfterFunc(ctx, func() { r.removeTransport(t) })
@@ -141,7 +147,7 @@ func (r *Registry[M, S, T]) admit(op, kind string, ctx context.Context, id strin
 		return hashing.Key{}, 0, idErr(op, kind, id, ErrNilContext)
 	case len(id) == 0 || len(id) > r.maxIDLen:
 		return hashing.Key{}, 0, idErr(op, kind, id, ErrInvalidID)
-	case h == nil:
+	case isNil(h):
 		return hashing.Key{}, 0, idErr(op, kind, id, ErrNilHandle)
 	}
 	if err := ctx.Err(); err != nil {

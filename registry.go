@@ -20,7 +20,8 @@ import (
 // bucket, or one transport's binding, for a few pointer swaps. See the
 // package documentation for what may run together.
 //
-// A Registry must not be copied after first use.
+// The zero Registry is not usable: make one with [New]. A Registry must
+// not be copied after first use.
 type Registry[M, S, T any] struct {
 	_ noCopy
 
@@ -44,7 +45,10 @@ type Registry[M, S, T any] struct {
 // [*OptionError] (matching [ErrInvalidOption]) for a bad option.
 func New[M, S, T any](opts ...Option) (*Registry[M, S, T], error) {
 	cfg := defaultConfig()
-	for _, o := range opts {
+	for i, o := range opts {
+		if o == nil {
+			return nil, &OptionError{"option", i, "is nil"}
+		}
 		o(&cfg)
 	}
 	if cfg.err != nil {
