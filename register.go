@@ -170,10 +170,11 @@ func (r *Registry[M, S, T]) settle(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// UnregisterServer removes the live registration of server id, closes its
-// set of bound transports and unbinds each of them. Concurrent removals
-// of one entry (explicit, context, Close) run the cascade once. It fails
-// with [ErrServerNotFound] (in an [*IDError]) for an unknown id.
+// UnregisterServer removes the live registration of server id and
+// unbinds each transport bound to it, in one map walk plus one lock per
+// bound transport. Concurrent removals of one entry (explicit, context,
+// Close) run the cascade once. It fails with [ErrServerNotFound] (in an
+// [*IDError]) for an unknown id.
 func (r *Registry[M, S, T]) UnregisterServer(id string) error {
 	if r.closed.Load() {
 		return idErr("unregister", kindServer, id, ErrClosed)
