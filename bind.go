@@ -63,7 +63,7 @@ func (r *Registry[M, S, T]) Bind(transportID, serverID string) error {
 // join adds tc to s's set and points tc at s, unless s is being removed.
 // The caller holds tc.mu.
 func join[M any](s *serverCore[M], tc *transportCore[M]) bool {
-	s.members.Add(tc.key.Hash, tc, struct{}{})
+	s.members.Add(tc.key.Hash, tc)
 	if s.dead.Load() {
 		s.members.Remove(tc.key.Hash, tc)
 		return false
@@ -121,7 +121,7 @@ func (r *Registry[M, S, T]) TransportsOf(serverID string) (Bound[M], bool) {
 
 // Bound is an immutable snapshot of the transports bound to one server.
 type Bound[M any] struct {
-	set *shard.Set[*transportCore[M], struct{}] // nil is empty
+	set *shard.Set[transportCore[M]] // nil is empty
 }
 
 // Len returns the number of transports in the snapshot.
@@ -132,7 +132,7 @@ func (b Bound[M]) Len() int {
 // All yields each transport's ID and handle, in no set order.
 func (b Bound[M]) All() iter.Seq2[string, Handle[M]] {
 	return func(yield func(string, Handle[M]) bool) {
-		b.set.Range(func(t *transportCore[M], _ struct{}) bool {
+		b.set.Range(func(t *transportCore[M]) bool {
 			return yield(t.key.ID, t.handle)
 		})
 	}

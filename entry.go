@@ -31,8 +31,8 @@ type serverCore[M any] struct {
 	// members holds the bound transports; Bind adds with CAS. Keeping
 	// each handle in the set beside its transport was measured and did
 	// not make broadcasts faster (the handle's call dominates), while it
-	// doubled what a bind copies, so the payload is empty.
-	members shard.Members[*transportCore[M], struct{}]
+	// doubled what a bind copies.
+	members shard.Members[transportCore[M]]
 	// dead is set by the server's removal before it loads members to
 	// unbind them; Bind checks it after its Add (see Bind for why that
 	// order leaves no transport bound to a gone server).

@@ -233,7 +233,7 @@ func (r *Registry[M, S, T]) unlinkServer(s *Server[M, S]) {
 	// backs out; every member added before is unbound here, under its
 	// lock (see Bind for the order).
 	s.core.dead.Store(true)
-	s.core.members.Load().Range(func(t *transportCore[M], _ struct{}) bool {
+	s.core.members.Load().Range(func(t *transportCore[M]) bool {
 		t.mu.Lock()
 		t.bound.CompareAndSwap(&s.core, nil)
 		t.mu.Unlock()

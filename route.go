@@ -81,7 +81,7 @@ func (r *Registry[M, S, T]) Broadcast(ctx context.Context, serverID string, msg 
 	}
 
 	var res BroadcastResult
-	s.core.members.Load().Chunks(func(run []*transportCore[M], _ []struct{}) bool {
+	s.core.members.Load().Chunks(func(run []*transportCore[M]) bool {
 		for i := 0; i < len(run); {
 			i = r.deliverRun(ctx, run, i, serverID, msg, &res)
 		}
@@ -105,6 +105,8 @@ func (r *Registry[M, S, T]) deliverRun(ctx context.Context, run []*transportCore
 		}
 	}()
 	for next = i; next < len(run); next++ {
+		// The same choice as target.write, written out: calling it here
+		// measured 20-70% slower per transport (bench Broadcast).
 		t := run[next]
 		var err error
 		if t.origin {

@@ -27,12 +27,12 @@ func newMembers(n int, hash func(string) uint64) []*member {
 }
 
 // requireSet checks that s holds exactly want, by every read method.
-func requireSet(t *testing.T, s *Set[*member, string], want map[*member]bool) {
+func requireSet(t *testing.T, s *Set[member], want map[*member]bool) {
 	t.Helper()
 	require.Equal(t, len(want), s.Len())
 
 	got := map[*member]bool{}
-	s.Range(func(v *member, _ string) bool {
+	s.Range(func(v *member) bool {
 		require.False(t, got[v], "Range yields %q twice", v.id)
 		got[v] = true
 		return true
@@ -44,7 +44,7 @@ func requireSet(t *testing.T, s *Set[*member, string], want map[*member]bool) {
 	}
 
 	n := 0
-	s.Chunks(func(vs []*member, _ []string) bool {
+	s.Chunks(func(vs []*member) bool {
 		require.NotEmpty(t, vs)
 		n += len(vs)
 		return true
@@ -68,13 +68,13 @@ func TestMembersMatchesReference(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			pool := newMembers(600, tt.give)
 			rng := rand.New(rand.NewPCG(1, 2))
-			var m Members[*member, string]
+			var m Members[member]
 			want := map[*member]bool{}
 
 			for step := range 4000 {
 				v := pool[rng.IntN(len(pool))]
 				if rng.IntN(3) > 0 {
-					assert.Equal(t, !want[v], m.Add(v.h, v, v.id), "add %q", v.id)
+					assert.Equal(t, !want[v], m.Add(v.h, v), "add %q", v.id)
 					want[v] = true
 				} else {
 					assert.Equal(t, want[v], m.Remove(v.h, v), "remove %q", v.id)
@@ -102,10 +102,10 @@ func TestMembersMatchesReference(t *testing.T) {
 }
 
 func TestMembersSnapshotsNeverChange(t *testing.T) {
-	var m Members[*member, string]
+	var m Members[member]
 	ms := newMembers(300, hashing.XXH3)
 	for _, v := range ms[:200] {
-		m.Add(v.h, v, v.id)
+		m.Add(v.h, v)
 	}
 	before := m.Load()
 	want := map[*member]bool{}
@@ -115,7 +115,7 @@ func TestMembersSnapshotsNeverChange(t *testing.T) {
 
 	// Change the set a lot; the old snapshot stays as it was.
 	for _, v := range ms[200:] {
-		m.Add(v.h, v, v.id)
+		m.Add(v.h, v)
 	}
 	for _, v := range ms[:100] {
 		m.Remove(v.h, v)
@@ -125,13 +125,13 @@ func TestMembersSnapshotsNeverChange(t *testing.T) {
 }
 
 func TestMembersDuplicatesAndAbsent(t *testing.T) {
-	var m Members[*member, string]
+	var m Members[member]
 	v := &member{"a", 1}
 	other := &member{"a", 1} // same ID and hash, different registration
 
-	assert.True(t, m.Add(v.h, v, v.id))
+	assert.True(t, m.Add(v.h, v))
 	s := m.Load()
-	assert.False(t, m.Add(v.h, v, v.id), "adding again changes nothing")
+	assert.False(t, m.Add(v.h, v), "adding again changes nothing")
 	assert.Same(t, s, m.Load(), "no new snapshot for a no-op")
 
 	assert.False(t, m.Remove(other.h, other), "identity is the pointer")
@@ -141,37 +141,37 @@ func TestMembersDuplicatesAndAbsent(t *testing.T) {
 }
 
 func TestNilSetIsEmpty(t *testing.T) {
-	var s *Set[*member, string]
+	var s *Set[member]
 	assert.Zero(t, s.Len())
 	assert.False(t, s.Contains(1, &member{}))
-	s.Range(func(*member, string) bool {
+	s.Range(func(*member) bool {
 		t.Fatal("Range on nil set yielded")
 		return false
 	})
-	s.Chunks(func([]*member, []string) bool {
+	s.Chunks(func([]*member) bool {
 		t.Fatal("Chunks on nil set yielded")
 		return false
 	})
 
-	var m Members[*member, string]
+	var m Members[member]
 	assert.Nil(t, m.Load(), "the zero Members is empty")
 	assert.False(t, m.Remove(1, &member{}))
 }
 
 func TestMembersRangeStops(t *testing.T) {
-	var m Members[*member, string]
+	var m Members[member]
 	for _, v := range newMembers(500, hashing.XXH3) {
-		m.Add(v.h, v, v.id)
+		m.Add(v.h, v)
 	}
 	visits := 0
-	m.Load().Range(func(*member, string) bool {
+	m.Load().Range(func(*member) bool {
 		visits++
 		return visits < 7
 	})
 	assert.Equal(t, 7, visits)
 
 	chunks := 0
-	m.Load().Chunks(func([]*member, []string) bool {
+	m.Load().Chunks(func([]*member) bool {
 		chunks++
 		return false
 	})
@@ -185,14 +185,14 @@ func TestMembersRangeStops(t *testing.T) {
 func TestMembersChangeCopiesBoundedPath(t *testing.T) {
 	const size = 15_000
 	pool := newMembers(size+200, hashing.XXH3)
-	var m Members[*member, string]
+	var m Members[member]
 	for _, v := range pool[:size] {
-		m.Add(v.h, v, v.id)
+		m.Add(v.h, v)
 	}
 	total := len(nodesOf(m.Load()))
 	require.Greater(t, total, 100, "a 15,000-member trie has many nodes")
 
-	check := func(op string, v *member, before, after *Set[*member, string], split bool) {
+	check := func(op string, v *member, before, after *Set[member], split bool) {
 		t.Helper()
 		old := nodesOf(before)
 		fresh := 0
@@ -205,7 +205,7 @@ func TestMembersChangeCopiesBoundedPath(t *testing.T) {
 			if n.kids != nil {
 				words += fanout
 			} else {
-				words += len(n.ks) + len(n.es) + len(n.hs)
+				words += len(n.vs) + len(n.hs)
 			}
 		}
 
@@ -217,7 +217,7 @@ func TestMembersChangeCopiesBoundedPath(t *testing.T) {
 		}
 		assert.LessOrEqual(t, fresh, bound,
 			"%s %q: %d new nodes of %d, path %d", op, v.id, fresh, total, path)
-		assert.LessOrEqual(t, words, path*fanout+3*(leafMax+1),
+		assert.LessOrEqual(t, words, path*fanout+2*(leafMax+1),
 			"%s %q: copied %d words", op, v.id, words)
 	}
 
@@ -225,8 +225,8 @@ func TestMembersChangeCopiesBoundedPath(t *testing.T) {
 	for _, v := range pool[size:] {
 		before := m.Load()
 		leaf := pathTo(before, v.h)
-		split := len(leaf) > 0 && len(leaf[len(leaf)-1].ks) >= leafMax
-		require.True(t, m.Add(v.h, v, v.id))
+		split := len(leaf) > 0 && len(leaf[len(leaf)-1].vs) >= leafMax
+		require.True(t, m.Add(v.h, v))
 		check("add", v, before, m.Load(), split)
 	}
 
@@ -240,13 +240,13 @@ func TestMembersChangeCopiesBoundedPath(t *testing.T) {
 }
 
 // nodesOf returns every node of s.
-func nodesOf(s *Set[*member, string]) map[*node[*member, string]]bool {
-	out := map[*node[*member, string]]bool{}
+func nodesOf(s *Set[member]) map[*node[member]]bool {
+	out := map[*node[member]]bool{}
 	if s == nil {
 		return out
 	}
-	var walk func(n *node[*member, string])
-	walk = func(n *node[*member, string]) {
+	var walk func(n *node[member])
+	walk = func(n *node[member]) {
 		if n == nil {
 			return
 		}
@@ -262,8 +262,8 @@ func nodesOf(s *Set[*member, string]) map[*node[*member, string]]bool {
 }
 
 // pathTo returns the nodes from the root to the leaf where hash h lives.
-func pathTo(s *Set[*member, string], h uint64) []*node[*member, string] {
-	var path []*node[*member, string]
+func pathTo(s *Set[member], h uint64) []*node[member] {
+	var path []*node[member]
 	if s == nil {
 		return nil
 	}
